@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build -q --bin cairn -p cairn-conformance
+cargo build -q -p cairn -p cairn-conformance --bins
 target="${CARGO_TARGET_DIR:-target}/debug"
 
 if [ $# -gt 0 ]; then

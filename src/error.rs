@@ -103,11 +103,11 @@ pub struct RegistryError {
     /// Human-readable message.
     pub message: String,
     /// Structured detail for clients, if any.
-    pub detail: Option<serde_json::Value>,
+    pub detail: Option<Box<serde_json::Value>>,
     /// Extra header to send with the error.
-    pub header: Option<(http::HeaderName, HeaderValue)>,
+    pub header: Option<Box<(http::HeaderName, HeaderValue)>>,
     /// The storage fault behind a 500, kept for the log.
-    pub source: Option<StorageError>,
+    pub source: Option<Box<StorageError>>,
 }
 
 impl RegistryError {
@@ -131,13 +131,13 @@ impl RegistryError {
 
     /// Adds a structured detail.
     pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
-        self.detail = Some(detail);
+        self.detail = Some(Box::new(detail));
         self
     }
 
     /// Adds a header to the response.
     pub fn with_header(mut self, name: http::HeaderName, value: HeaderValue) -> Self {
-        self.header = Some((name, value));
+        self.header = Some(Box::new((name, value)));
         self
     }
 
@@ -145,7 +145,7 @@ impl RegistryError {
     pub fn body(&self) -> Vec<u8> {
         let mut error = json!({"code": self.code.as_str(), "message": self.message});
         if let Some(detail) = &self.detail {
-            error["detail"] = detail.clone();
+            error["detail"] = (**detail).clone();
         }
         json!({ "errors": [error] }).to_string().into_bytes()
     }
@@ -167,6 +167,7 @@ impl From<StorageError> for RegistryError {
             }
             StorageError::UploadUnknown => ErrorCode::BlobUploadUnknown,
             StorageError::ChunkOutOfOrder { .. } => ErrorCode::BlobUploadInvalid,
+            StorageError::ChunkSizeMismatch { .. } => ErrorCode::SizeInvalid,
             StorageError::BodyInterrupted(_) => ErrorCode::BlobUploadInvalid,
             StorageError::PreconditionFailed => ErrorCode::Denied,
             StorageError::Io { .. } | StorageError::Database(_) | StorageError::Corrupt(_) => {
@@ -180,22 +181,23 @@ impl From<StorageError> for RegistryError {
         };
         let detail = match &err {
             StorageError::BlobUnknown(d) | StorageError::ManifestUnknown(d) => {
-                Some(json!({ "digest": d }))
+                Some(Box::new(json!({ "digest": d })))
             }
             StorageError::DigestMismatch { expected, actual } => {
-                Some(json!({ "expected": expected, "actual": actual }))
+                Some(Box::new(json!({ "expected": expected, "actual": actual })))
             }
             _ => None,
         };
         let header = match &err {
-            StorageError::ChunkOutOfOrder { offset, .. } => {
-                Some((http::header::RANGE, crate::http::range_header(*offset)))
-            }
+            StorageError::ChunkOutOfOrder { offset, .. } => Some(Box::new((
+                http::header::RANGE,
+                crate::http::range_header(*offset),
+            ))),
             _ => None,
         };
         // A server fault's cause goes to the log only; the client learns nothing internal.
         let (message, source) = if err.is_server_fault() {
-            ("internal storage error".to_owned(), Some(err))
+            ("internal storage error".to_owned(), Some(Box::new(err)))
         } else {
             (err.to_string(), None)
         };

@@ -82,7 +82,7 @@ pub fn error_response(err: &RegistryError, head_only: bool) -> Response<Body> {
         HeaderValue::from_static("application/json"),
     );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-    if let Some((name, value)) = &err.header {
+    if let Some((name, value)) = err.header.as_deref() {
         headers.insert(name.clone(), value.clone());
     }
     response
@@ -120,7 +120,7 @@ pub fn first<'a>(query: &'a BTreeMap<String, Vec<String>>, key: &str) -> Option<
 }
 
 /// A header as text, if present and printable.
-pub fn header_str<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> Option<&'a str> {
+pub fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -157,12 +157,16 @@ pub struct ByteRange {
     pub end: u64,
 }
 
+/// A well-formed range that lies wholly outside the blob: 416.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// Parses a `Range: bytes=...` request header against a blob of `size` bytes.
 ///
 /// Answers `Ok(None)` for a header cairn does not honour (several ranges, another
-/// unit), which means "send it all", as RFC 9110 allows; `Err(())` when the range is
+/// unit), which means "send it all", as RFC 9110 allows; [`Unsatisfiable`] when the range is
 /// well-formed but lies outside the blob.
-pub fn parse_range(value: &str, size: u64) -> Result<Option<ByteRange>, ()> {
+pub fn parse_range(value: &str, size: u64) -> Result<Option<ByteRange>, Unsatisfiable> {
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };
@@ -189,7 +193,7 @@ pub fn parse_range(value: &str, size: u64) -> Result<Option<ByteRange>, ()> {
         _ => return Ok(None),
     };
     if range.start >= size {
-        return Err(());
+        return Err(Unsatisfiable);
     }
     Ok(Some(range))
 }
@@ -226,7 +230,7 @@ mod tests {
             parse_range("bytes=50-500", 100),
             Ok(Some(ByteRange { start: 50, end: 99 }))
         );
-        assert_eq!(parse_range("bytes=100-", 100), Err(()));
+        assert_eq!(parse_range("bytes=100-", 100), Err(Unsatisfiable));
         assert_eq!(parse_range("bytes=0-1,5-6", 100), Ok(None));
         assert_eq!(parse_range("items=0-1", 100), Ok(None));
         assert_eq!(parse_range("bytes=9-1", 100), Ok(None));

@@ -40,7 +40,7 @@ pub(crate) async fn get(
     let size = info.size;
 
     let range = match h::header_str(headers, header::RANGE) {
-        Some(value) => h::parse_range(value, size).map_err(|()| {
+        Some(value) => h::parse_range(value, size).map_err(|h::Unsatisfiable| {
             RegistryError::new(ErrorCode::SizeInvalid, "range not satisfiable")
                 .with_status(StatusCode::RANGE_NOT_SATISFIABLE)
                 .with_header(

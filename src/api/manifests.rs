@@ -64,10 +64,6 @@ pub(crate) async fn put(
     body: RequestBody,
 ) -> HandlerResult {
     let limit = registry.settings.max_manifest_bytes;
-    let declared = h::header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
-    if declared.is_some_and(|len: usize| len > limit) {
-        return Err(too_large(limit));
-    }
     let bytes = read_limited(body, limit).await?;
     let precondition = precondition(headers)?;
     let content_type = h::header_str(headers, header::CONTENT_TYPE).map(str::to_owned);
@@ -99,19 +95,31 @@ pub(crate) async fn put(
     h::finish(builder, h::empty())
 }
 
-/// Reads a whole manifest body, refusing it as soon as it exceeds `limit` bytes.
+/// Reads a whole manifest body of at most `limit` bytes.
+///
+/// A larger body is refused, but read on (and dropped) up to `DRAIN_FACTOR` times the
+/// limit, so a client still writing it gets the 413 instead of a broken connection.
 async fn read_limited(mut body: RequestBody, limit: usize) -> Result<bytes::Bytes, RegistryError> {
+    const DRAIN_FACTOR: usize = 4;
     let mut bytes = BytesMut::new();
+    let mut seen = 0;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|err| {
             RegistryError::new(ErrorCode::ManifestInvalid, format!("reading body: {err}"))
         })?;
-        if let Some(data) = frame.data_ref() {
-            if bytes.len() + data.len() > limit {
-                return Err(too_large(limit));
-            }
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
+        seen += data.len();
+        if seen > limit.saturating_mul(DRAIN_FACTOR) {
+            break;
+        }
+        if seen <= limit {
             bytes.extend_from_slice(data);
         }
+    }
+    if seen > limit {
+        return Err(too_large(limit));
     }
     Ok(bytes.freeze())
 }

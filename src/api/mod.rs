@@ -198,7 +198,7 @@ fn route_error(err: RouteError) -> RegistryError {
 
 /// Logs `err` once: a server fault at ERROR with its cause chain, a client error at DEBUG.
 fn log_error(err: &RegistryError) {
-    match &err.source {
+    match err.source.as_deref() {
         Some(source) => {
             let mut chain = source.to_string();
             let mut cause = std::error::Error::source(source);

@@ -131,20 +131,29 @@ pub(crate) async fn patch(
     headers: &HeaderMap,
     body: RequestBody,
 ) -> HandlerResult {
-    let start = match h::header_str(headers, header::CONTENT_RANGE) {
-        Some(value) => Some(
-            h::parse_content_range(value)
-                .ok_or_else(|| {
-                    RegistryError::new(ErrorCode::BlobUploadInvalid, "malformed Content-Range")
-                        .with_status(StatusCode::RANGE_NOT_SATISFIABLE)
-                })?
-                .0,
-        ),
+    let range = match h::header_str(headers, header::CONTENT_RANGE) {
+        Some(value) => Some(h::parse_content_range(value).ok_or_else(|| {
+            RegistryError::new(ErrorCode::BlobUploadInvalid, "malformed Content-Range")
+        })?),
         None => None,
     };
+    // A declared length that contradicts the range is refused before reading a byte.
+    let declared: Option<u64> =
+        h::header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
+    if let (Some((first, last)), Some(length)) = (range, declared) {
+        if last - first + 1 != length {
+            return Err(RegistryError::new(
+                ErrorCode::SizeInvalid,
+                format!(
+                    "Content-Range covers {} bytes, Content-Length is {length}",
+                    last - first + 1
+                ),
+            ));
+        }
+    }
     let offset = registry
         .store
-        .append_upload(name, id, start, BodyDataStream::new(body))
+        .append_upload(name, id, range, BodyDataStream::new(body))
         .await?;
     in_progress(name, id, offset, StatusCode::ACCEPTED)
 }

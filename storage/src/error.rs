@@ -45,6 +45,14 @@ pub enum Error {
         /// Bytes received so far.
         offset: u64,
     },
+    /// A chunk holds a different number of bytes than its range declares.
+    #[error("chunk declares {declared} bytes but holds {received}")]
+    ChunkSizeMismatch {
+        /// Length of the declared range.
+        declared: u64,
+        /// Bytes actually received.
+        received: u64,
+    },
     /// The request body ended early or failed while being received.
     #[error("request body interrupted: {0}")]
     BodyInterrupted(String),

@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn mismatched_media_types_are_invalid() {
-        let err = parse(Some(OCI_INDEX), signature_manifest().as_bytes()).unwrap_err();
+        let err = parse(Some(OCI_INDEX), signature_manifest().as_bytes()).expect_err("mismatch");
         assert!(matches!(err, ManifestError::Invalid(_)));
     }
 

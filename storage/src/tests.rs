@@ -60,12 +60,12 @@ async fn chunked_upload_commits_a_blob_visible_only_in_its_repository() {
 
     let id = store.create_upload(&app).await.expect("session");
     let offset = store
-        .append_upload(&app, &id, Some(0), chunks(&[b"hello "]))
+        .append_upload(&app, &id, Some((0, 5)), chunks(&[b"hello "]))
         .await
         .expect("first chunk");
     assert_eq!(offset, 6);
     let err = store
-        .append_upload(&app, &id, Some(3), chunks(&[b"x"]))
+        .append_upload(&app, &id, Some((3, 3)), chunks(&[b"x"]))
         .await
         .expect_err("overlapping chunk");
     assert!(matches!(err, Error::ChunkOutOfOrder { offset: 6, .. }));
@@ -93,6 +93,40 @@ async fn chunked_upload_commits_a_blob_visible_only_in_its_repository() {
         .blob_in_repository(&other, &digest)
         .expect("read")
         .is_some());
+}
+
+#[tokio::test]
+async fn a_chunk_of_the_wrong_size_leaves_the_session_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let app = repo("app");
+    let id = store.create_upload(&app).await.expect("session");
+    store
+        .append_upload(&app, &id, Some((0, 3)), chunks(&[b"abcd"]))
+        .await
+        .expect("first chunk");
+
+    let err = store
+        .append_upload(&app, &id, Some((4, 99)), chunks(&[b"too short"]))
+        .await
+        .expect_err("size mismatch");
+    assert!(matches!(
+        err,
+        Error::ChunkSizeMismatch {
+            declared: 96,
+            received: 9
+        }
+    ));
+    assert_eq!(
+        store.upload_offset(&app, &id).await.expect("status"),
+        Some(4)
+    );
+
+    let digest = Digest::sha256_of(b"abcdef");
+    store
+        .commit_upload(&app, &id, &digest, chunks(&[b"ef"]))
+        .await
+        .expect("the hash covers only what was kept");
 }
 
 #[tokio::test]

@@ -87,6 +87,20 @@ impl Appender {
     }
 }
 
+impl Appender {
+    /// Cuts the file back to `offset`, dropping a refused chunk; the hash state is reset
+    /// so the next append rebuilds it from what remains.
+    fn roll_back(mut self, offset: u64) -> Result<()> {
+        self.file
+            .set_len(offset)
+            .and_then(|()| self.file.sync_data())
+            .map_err(Error::io("dropping a refused chunk"))?;
+        self.state.hasher = DigestHasher::new(Algorithm::Sha256);
+        self.state.hashed = 0;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Starts an upload session in `repo`.
     pub async fn create_upload(&self, repo: &RepositoryName) -> Result<UploadId> {
@@ -132,13 +146,15 @@ impl Store {
         Ok(record.repository == repo.as_str())
     }
 
-    /// Appends `body` to session `id`. With `start`, the data must begin exactly where
-    /// the session stands (a chunk of a chunked upload). Answers the new offset.
+    /// Appends `body` to session `id`. A chunk of a chunked upload names its `range`
+    /// (first and last byte): it must begin exactly where the session stands and hold
+    /// exactly that many bytes, or it is refused and leaves the session as it was.
+    /// Answers the new offset.
     pub async fn append_upload<S, E>(
         &self,
         repo: &RepositoryName,
         id: &UploadId,
-        start: Option<u64>,
+        range: Option<(u64, u64)>,
         body: S,
     ) -> Result<u64>
     where
@@ -149,20 +165,34 @@ impl Store {
             return Err(Error::UploadUnknown);
         }
         let appender = self.open_appender(id).await?;
-        if let Some(requested) = start {
-            if requested != appender.offset {
+        let before = appender.offset;
+        if let Some((requested, _)) = range {
+            if requested != before {
                 return Err(Error::ChunkOutOfOrder {
                     requested,
-                    offset: appender.offset,
+                    offset: before,
                 });
             }
         }
         let appender = receive(appender, body).await?;
-        let offset = appender.offset;
-        tokio::task::spawn_blocking(move || appender.file.sync_data())
-            .await?
-            .map_err(Error::io("syncing upload data"))?;
-        Ok(offset)
+        let received = appender.offset - before;
+        tokio::task::spawn_blocking(move || match range {
+            Some((first, last)) if received != last - first + 1 => {
+                appender.roll_back(before)?;
+                Err(Error::ChunkSizeMismatch {
+                    declared: last - first + 1,
+                    received,
+                })
+            }
+            _ => {
+                appender
+                    .file
+                    .sync_data()
+                    .map_err(Error::io("syncing upload data"))?;
+                Ok(appender.offset)
+            }
+        })
+        .await?
     }
 
     /// Locks session `id` and opens its file for appending, rebuilding the hash state

@@ -97,6 +97,41 @@ async fn chunked_upload_with_status_checks_and_final_chunk() {
 }
 
 #[tokio::test]
+async fn chunks_with_bad_ranges_are_refused() {
+    let registry = TestRegistry::start().await;
+    let url = start_session(&registry, "app").await;
+
+    let malformed = registry
+        .client
+        .patch(&url)
+        .header("content-range", "bytes=zero-three")
+        .body(&b"abcd"[..])
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(error_code(malformed).await, "BLOB_UPLOAD_INVALID");
+
+    let wrong_length = registry
+        .client
+        .patch(&url)
+        .header("content-range", "0-99")
+        .body(&b"ten bytes!"[..])
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(wrong_length.status(), 400);
+    assert_eq!(error_code(wrong_length).await, "SIZE_INVALID");
+
+    let status = registry.client.get(&url).send().await.expect("GET");
+    assert_eq!(
+        header(&status, "range"),
+        "0-0",
+        "refused chunks leave nothing behind"
+    );
+}
+
+#[tokio::test]
 async fn streamed_patch_without_content_range_appends() {
     let registry = TestRegistry::start().await;
     let url = start_session(&registry, "app").await;
