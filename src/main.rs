@@ -109,7 +109,10 @@ fn init_logging(config: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
+        .with_ansi(std::io::stderr().is_terminal())
+        // A log that cannot be written (a full disk under a redirected stderr) must not
+        // take the registry down; the default reports it with a panicking eprintln.
+        .log_internal_errors(false);
     match config.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -23,6 +23,12 @@ const SMALL_LAYER: u64 = 4 << 10;
 const RANGED_BLOB: u64 = 64 << 20;
 /// Bytes per ranged GET.
 const RANGE_LEN: u64 = 1 << 20;
+/// Descriptors per page in the referrers-page workload.
+const PAGE_REFERRERS: u32 = 10;
+/// A cursor half way through the digest space, so the page comes from the middle of the
+/// list (a registry pages referrers in its own order; in digest order this is the middle).
+const MIDDLE_CURSOR: &str =
+    "sha256:8000000000000000000000000000000000000000000000000000000000000000";
 /// Size of the layers the mixed workload pulls and pushes.
 const MIXED_LAYER: u64 = 1 << 20;
 
@@ -107,21 +113,35 @@ pub async fn prepare(workload: Workload, cx: &SetupContext<'_>) -> Result<Plan, 
             Ok(Plan::List { uri })
         }
         Workload::Referrers => {
-            let (repo, subject) = if cx.no_setup {
-                let repo = cx.settings.repo.clone();
-                let digest = resolve_digest(client, &repo, &cx.settings.tag).await?;
-                (repo, digest)
-            } else {
-                let image = push_image(client, &repo, "latest", SMALL_LAYER, cx.seed).await?;
-                let (count, workers) = (cx.settings.referrers, cx.settings.setup_concurrency);
-                let subject = &image.manifest;
-                push_referrers(client, &repo, subject, count, workers, &cx.label).await?;
-                (repo, image.manifest.digest)
-            };
+            let (repo, subject) = referrers_fixture(cx, &repo).await?;
             let uri = client.uri(&format!("/v2/{repo}/referrers/{subject}"))?;
             Ok(Plan::List { uri })
         }
+        Workload::ReferrersPage => {
+            let (repo, subject) = referrers_fixture(cx, &repo).await?;
+            let query = format!("n={PAGE_REFERRERS}&last={MIDDLE_CURSOR}");
+            let uri = client.uri(&format!("/v2/{repo}/referrers/{subject}?{query}"))?;
+            Ok(fetch_plan(Method::GET, uri, false, None))
+        }
     }
+}
+
+/// The repository and subject digest of a subject with `--referrers` referrers: pushed
+/// now, or where setup is off the given `--repo:--tag`, resolved by a HEAD.
+async fn referrers_fixture(
+    cx: &SetupContext<'_>,
+    repo: &str,
+) -> Result<(String, String), BenchError> {
+    let client = cx.client;
+    if cx.no_setup {
+        let repo = cx.settings.repo.clone();
+        let digest = resolve_digest(client, &repo, &cx.settings.tag).await?;
+        return Ok((repo, digest));
+    }
+    let image = push_image(client, repo, "latest", SMALL_LAYER, cx.seed).await?;
+    let (count, workers) = (cx.settings.referrers, cx.settings.setup_concurrency);
+    push_referrers(client, repo, &image.manifest, count, workers, &cx.label).await?;
+    Ok((repo.to_owned(), image.manifest.digest))
 }
 
 /// The repository, tag and digest of the manifest to fetch: an image pushed now, or

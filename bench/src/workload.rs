@@ -41,10 +41,13 @@ pub enum Workload {
     TagsList,
     /// The referrers list of a subject with many referrers, following `Link` pages.
     Referrers,
+    /// One page of 10 referrers from the middle of a subject's list: what a client
+    /// paging through a long list pays per request.
+    ReferrersPage,
 }
 
 /// Every workload, in the order they run.
-pub const ALL: [Workload; 17] = [
+pub const ALL: [Workload; 18] = [
     Workload::Ping,
     Workload::ManifestHeadTag,
     Workload::ManifestGetTag,
@@ -62,6 +65,7 @@ pub const ALL: [Workload; 17] = [
     Workload::Mixed,
     Workload::TagsList,
     Workload::Referrers,
+    Workload::ReferrersPage,
 ];
 
 impl Workload {
@@ -80,6 +84,7 @@ impl Workload {
             Self::Mixed => "mixed".into(),
             Self::TagsList => "tags-list".into(),
             Self::Referrers => "referrers".into(),
+            Self::ReferrersPage => "referrers-page".into(),
         }
     }
 
@@ -103,6 +108,9 @@ impl Workload {
             Self::TagsList => "GET /v2/<name>/tags/list of a repository with --tags tags".into(),
             Self::Referrers => {
                 "GET /v2/<name>/referrers/<digest> of a subject with --referrers referrers".into()
+            }
+            Self::ReferrersPage => {
+                "GET of one page of 10 referrers from the middle of --referrers referrers".into()
             }
         }
     }
@@ -166,6 +174,7 @@ mod tests {
                 "push-mono-10m".to_string(),
                 "push-mono-100m".to_string(),
                 "referrers".to_string(),
+                "referrers-page".to_string(),
             ])
         );
     }

@@ -69,10 +69,17 @@ pub(crate) async fn start(
         }
     } else if let Some(digest) = digest_query(query)? {
         let id = registry.store.create_upload(name).await?;
-        registry
+        let committed = registry
             .store
             .commit_upload(name, &id, &digest, BodyDataStream::new(body))
-            .await?;
+            .await;
+        if let Err(err) = committed {
+            // Nobody can resume a session they were never told about: drop its bytes.
+            if let Err(cleanup) = registry.store.cancel_upload(name, &id).await {
+                tracing::warn!(error = %cleanup, "could not discard a failed single-POST upload");
+            }
+            return Err(err.into());
+        }
         return created(name, &digest);
     }
 

@@ -60,7 +60,7 @@ pub enum Error {
     #[error("precondition on the current manifest failed")]
     PreconditionFailed,
     /// A filesystem operation failed.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,

@@ -227,3 +227,44 @@ async fn sigterm_exits_cleanly_and_removes_ephemeral_storage() {
     assert!(status.success(), "exit status {status}");
     assert!(!Path::new(&root).exists(), "ephemeral root {root} removed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_that_cannot_be_written_does_not_stop_the_registry() {
+    // /dev/full fails every write with ENOSPC, like a redirected stderr on a full disk.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args([
+            "serve",
+            "--ephemeral",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stderr(Stdio::from(full))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("cairn starts");
+
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/v2/");
+    let mut answered = 0;
+    for _ in 0..200 {
+        if let Ok(response) = client.get(&url).send().await {
+            assert_eq!(response.status(), 200);
+            answered += 1;
+            if answered == 20 {
+                break;
+            }
+        } else {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    assert_eq!(answered, 20, "the registry kept answering");
+    assert!(child.try_wait().expect("status").is_none(), "still running");
+}
