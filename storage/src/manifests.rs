@@ -76,11 +76,15 @@ impl TagLocks {
         TagLocks(std::array::from_fn(|_| Mutex::new(())))
     }
 
-    fn stripe(&self, key: &[u8]) -> &Mutex<()> {
+    /// Holds the lock of the tag stored under `key` until the guard drops.
+    fn lock(&self, key: &[u8]) -> std::sync::MutexGuard<'_, ()> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         key.hash(&mut hasher);
         let index = usize::try_from(hasher.finish() % TAG_LOCK_STRIPES as u64).unwrap_or(0);
-        &self.0[index]
+        // The guarded data is `()`: a panic while holding it leaves nothing inconsistent.
+        self.0[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -141,12 +145,7 @@ impl Store {
             Reference::Digest(_) => self.inner.meta.write_synced(batch)?,
             Reference::Tag(tag) => {
                 let tag_key = keys::tag(repo, tag);
-                let _guard = self
-                    .inner
-                    .tag_locks
-                    .stripe(&tag_key)
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let _guard = self.inner.tag_locks.lock(&tag_key);
                 if let Some(condition) = precondition {
                     let current = self.resolve_tag(repo, tag)?;
                     if !holds(condition, current.as_ref()) {
@@ -233,12 +232,7 @@ impl Store {
         let digest = match reference {
             Reference::Tag(tag) => {
                 let tag_key = keys::tag(repo, tag);
-                let _guard = self
-                    .inner
-                    .tag_locks
-                    .stripe(&tag_key)
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let _guard = self.inner.tag_locks.lock(&tag_key);
                 if !self.inner.meta.contains(keys::TAGS, &tag_key)? {
                     return Ok(false);
                 }

@@ -161,10 +161,7 @@ impl Store {
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        if !self.session_belongs_to(repo, id)? {
-            return Err(Error::UploadUnknown);
-        }
-        let appender = self.open_appender(id).await?;
+        let appender = self.open_appender(repo, id).await?;
         let before = appender.offset;
         if let Some((requested, _)) = range {
             if requested != before {
@@ -195,9 +192,12 @@ impl Store {
         .await?
     }
 
-    /// Locks session `id` and opens its file for appending, rebuilding the hash state
-    /// if the session was started before the last restart.
-    async fn open_appender(&self, id: &UploadId) -> Result<Appender> {
+    /// Locks session `id` of `repo` and opens its file for appending, rebuilding the
+    /// hash state if the session was started before the last restart.
+    async fn open_appender(&self, repo: &RepositoryName, id: &UploadId) -> Result<Appender> {
+        if !self.session_belongs_to(repo, id)? {
+            return Err(Error::UploadUnknown);
+        }
         let mut state = self.inner.sessions.state(id).lock_owned().await;
         let path = self.inner.files.upload_path(id);
         tokio::task::spawn_blocking(move || {
@@ -238,10 +238,7 @@ impl Store {
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        if !self.session_belongs_to(repo, id)? {
-            return Err(Error::UploadUnknown);
-        }
-        let appender = receive(self.open_appender(id).await?, body).await?;
+        let appender = receive(self.open_appender(repo, id).await?, body).await?;
 
         let store = self.clone();
         let (repo, id, digest) = (repo.clone(), id.clone(), digest.clone());

@@ -79,14 +79,7 @@ async fn large_blobs_stream_intact() {
     let registry = TestRegistry::start().await;
     let data: Vec<u8> = (0..(5 << 20) + 123).map(|i| (i % 251) as u8).collect();
     let digest = registry.push_blob("big", &data).await;
-    let body = registry
-        .get(&format!("/v2/big/blobs/{digest}"))
-        .send()
-        .await
-        .expect("GET")
-        .bytes()
-        .await
-        .expect("body");
+    let body = registry.get_bytes(&format!("/v2/big/blobs/{digest}")).await;
     assert_eq!(body.len(), data.len());
     assert_eq!(sha256(&body), digest);
 }

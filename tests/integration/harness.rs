@@ -84,6 +84,18 @@ impl TestRegistry {
         self.client.get(self.url(path))
     }
 
+    /// GETs `path` and parses the body as JSON.
+    pub(crate) async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).send().await.expect("GET");
+        response.json().await.expect("JSON body")
+    }
+
+    /// GETs `path` and answers the body.
+    pub(crate) async fn get_bytes(&self, path: &str) -> bytes::Bytes {
+        let response = self.get(path).send().await.expect("GET");
+        response.bytes().await.expect("body")
+    }
+
     pub(crate) fn head(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.head(self.url(path))
     }

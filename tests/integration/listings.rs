@@ -8,14 +8,7 @@ use crate::harness::{error_code, header, link_target, TestRegistry, OCI_MANIFEST
 async fn tags_page_in_lexical_order_with_links() {
     let registry = TestRegistry::start().await;
     registry.push_image("app", "base").await;
-    let bytes = registry
-        .get("/v2/app/manifests/base")
-        .send()
-        .await
-        .expect("GET")
-        .bytes()
-        .await
-        .expect("body");
+    let bytes = registry.get_bytes("/v2/app/manifests/base").await;
     for tag in ["v2", "v10", "latest", "a"] {
         let put = registry
             .put_manifest("app", tag, OCI_MANIFEST, &bytes)
@@ -23,14 +16,7 @@ async fn tags_page_in_lexical_order_with_links() {
         assert_eq!(put.status(), 201);
     }
 
-    let all: Value = registry
-        .get("/v2/app/tags/list")
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let all: Value = registry.get_json("/v2/app/tags/list").await;
     assert_eq!(all["name"], "app");
     assert_eq!(
         all["tags"],
@@ -64,14 +50,7 @@ async fn tags_page_in_lexical_order_with_links() {
         ]
     );
 
-    let after: Value = registry
-        .get("/v2/app/tags/list?last=latest")
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let after: Value = registry.get_json("/v2/app/tags/list?last=latest").await;
     assert_eq!(after["tags"], serde_json::json!(["v10", "v2"]));
 }
 
@@ -100,13 +79,6 @@ async fn catalog_lists_repositories_of_any_depth() {
         page["repositories"],
         serde_json::json!(["a", "b/deep/name"])
     );
-    let rest: Value = registry
-        .get(link_target(&link))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let rest: Value = registry.get_json(link_target(&link)).await;
     assert_eq!(rest["repositories"], serde_json::json!(["c"]));
 }

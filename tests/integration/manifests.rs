@@ -122,14 +122,7 @@ async fn invalid_manifests_are_refused() {
     assert_eq!(error_code(put).await, "MANIFEST_INVALID");
 
     let image = registry.push_image("app", "real").await;
-    let bytes = registry
-        .get("/v2/app/manifests/real")
-        .send()
-        .await
-        .expect("GET")
-        .bytes()
-        .await
-        .expect("body");
+    let bytes = registry.get_bytes("/v2/app/manifests/real").await;
     let wrong = sha256(b"another digest");
     let put = registry
         .put_manifest("app", &wrong, OCI_MANIFEST, &bytes)
@@ -164,14 +157,7 @@ async fn deletes_by_digest_and_by_tag() {
     let registry = TestRegistry::start().await;
     let image = registry.push_image("app", "a").await;
     let digest = image["digest"].as_str().expect("digest").to_owned();
-    let bytes = registry
-        .get("/v2/app/manifests/a")
-        .send()
-        .await
-        .expect("GET")
-        .bytes()
-        .await
-        .expect("body");
+    let bytes = registry.get_bytes("/v2/app/manifests/a").await;
     assert_eq!(
         registry
             .put_manifest("app", "b", OCI_MANIFEST, &bytes)

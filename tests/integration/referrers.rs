@@ -401,27 +401,15 @@ async fn oras_artifact_manifests_and_their_endpoint() {
     }
 
     let base = format!("/oras/artifacts/v1/net-monitor/manifests/{subject}/referrers");
-    let all: Value = registry
-        .get(&base)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let all: Value = registry.get_json(&base).await;
     let references = all["references"].as_array().expect("references");
     assert_eq!(references.len(), 3);
     assert!(references.iter().all(|r| r["mediaType"] == ORAS_MANIFEST
         && r["annotations"]["org.cncf.notary.v2.signature.subject"] == "wabbit-networks.io"));
 
     let sboms: Value = registry
-        .get(&format!("{base}?artifactType=example.sbom.v0"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("{base}?artifactType=example.sbom.v0"))
+        .await;
     assert_eq!(sboms["references"].as_array().expect("references").len(), 2);
 
     let first = registry
@@ -432,14 +420,7 @@ async fn oras_artifact_manifests_and_their_endpoint() {
     let link = header(&first, "link");
     let page: Value = first.json().await.expect("json");
     assert_eq!(page["references"].as_array().expect("references").len(), 2);
-    let rest: Value = registry
-        .get(link_target(&link))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let rest: Value = registry.get_json(link_target(&link)).await;
     assert_eq!(rest["references"].as_array().expect("references").len(), 1);
 
     let oci = registry.referrers("net-monitor", &subject, "").await;

@@ -290,14 +290,7 @@ async fn concurrent_uploads_of_one_blob_both_succeed() {
         registry.push_blob("app", &data)
     );
     assert_eq!(a, b);
-    let body = registry
-        .get(&format!("/v2/app/blobs/{a}"))
-        .send()
-        .await
-        .expect("GET")
-        .bytes()
-        .await
-        .expect("body");
+    let body = registry.get_bytes(&format!("/v2/app/blobs/{a}")).await;
     assert_eq!(sha256(&body), a);
 }
 
