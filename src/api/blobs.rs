@@ -4,11 +4,10 @@
 //! Bodies are streamed from the blob file in large reads; nothing is buffered whole.
 //! A blob is visible in a repository only when it was pushed or mounted there.
 
+use futures_util::StreamExt;
 use http::header::{self, HeaderMap};
 use http::StatusCode;
 use http_body_util::{BodyExt, StreamBody};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use cairn_storage::{Digest, RepositoryName};
 
@@ -18,7 +17,7 @@ use crate::http::{self as h, HandlerResult};
 
 /// Read size when streaming a blob: large enough that each read amortises its
 /// blocking-pool hop, small enough to keep memory flat under many downloads.
-const READ_CHUNK: usize = 256 << 10;
+const READ_CHUNK: usize = 128 << 10;
 
 fn blob_unknown(digest: &Digest) -> RegistryError {
     RegistryError::new(ErrorCode::BlobUnknown, "blob unknown to registry")
@@ -72,27 +71,11 @@ pub(crate) async fn get(
         return h::finish(builder, h::empty());
     }
 
-    let path = registry.store.blob_path(digest);
-    let mut file = tokio::fs::File::open(&path).await.map_err(|err| {
-        RegistryError::from(cairn_storage::Error::Io {
-            context: format!("opening blob {}", path.display()),
-            source: err,
-        })
-    })?;
-    if start > 0 {
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(|err| {
-                RegistryError::from(cairn_storage::Error::Io {
-                    context: "seeking in blob".into(),
-                    source: err,
-                })
-            })?;
-    }
-    let stream = ReaderStream::with_capacity(file.take(len), READ_CHUNK);
-    let body = StreamBody::new(futures_util::StreamExt::map(stream, |chunk| {
-        chunk.map(hyper::body::Frame::data)
-    }));
+    let chunks = registry
+        .store
+        .read_blob(digest, start, len, READ_CHUNK)
+        .await?;
+    let body = StreamBody::new(chunks.map(|chunk| chunk.map(hyper::body::Frame::data)));
     h::finish(builder, body.boxed_unsync())
 }
 

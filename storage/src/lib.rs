@@ -30,8 +30,13 @@ mod manifests;
 mod meta;
 mod uploads;
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{stream, Stream};
 
 use rocksdb::WriteBatch;
 
@@ -101,6 +106,59 @@ impl Store {
     /// Where the bytes of blob `digest` are, once it is committed.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
         self.inner.files.blob_path(digest)
+    }
+
+    /// Streams `len` bytes of blob `digest` from byte `start`, in chunks of at most
+    /// `chunk` bytes.
+    ///
+    /// Each chunk is one read on the blocking pool into a buffer allocated by the task
+    /// polling the stream, so buffers come from the async workers' memory and are never
+    /// copied twice. A blob shorter than recorded ends the stream with an error.
+    pub async fn read_blob(
+        &self,
+        digest: &Digest,
+        start: u64,
+        len: u64,
+        chunk: usize,
+    ) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static> {
+        let path = self.inner.files.blob_path(digest);
+        let file = tokio::task::spawn_blocking(move || {
+            let mut file = File::open(&path)?;
+            file.seek(SeekFrom::Start(start))?;
+            Ok::<_, std::io::Error>(file)
+        })
+        .await?
+        .map_err(Error::io(format!("opening blob {digest}")))?;
+
+        let chunk = chunk.max(1) as u64;
+        Ok(stream::unfold(
+            (Some(file), len),
+            move |(file, remaining)| async move {
+                let file = file.filter(|_| remaining > 0)?;
+                let n = remaining.min(chunk);
+                let buffer = Vec::with_capacity(usize::try_from(n).unwrap_or(usize::MAX));
+                let read = tokio::task::spawn_blocking(move || {
+                    let (mut file, mut buffer) = (file, buffer);
+                    let read = (&mut file).take(n).read_to_end(&mut buffer);
+                    (file, buffer, read)
+                })
+                .await;
+                Some(match read {
+                    Ok((file, buffer, Ok(got))) if got as u64 == n => {
+                        (Ok(Bytes::from(buffer)), (Some(file), remaining - n))
+                    }
+                    Ok((_, _, Ok(_))) => (
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "blob file is shorter than its recorded size",
+                        )),
+                        (None, 0),
+                    ),
+                    Ok((_, _, Err(err))) => (Err(err), (None, 0)),
+                    Err(join) => (Err(std::io::Error::other(join)), (None, 0)),
+                })
+            },
+        ))
     }
 
     /// The blob `digest` if it is visible in `repo` (pushed or mounted there).
