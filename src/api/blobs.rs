@@ -17,7 +17,7 @@ use crate::http::{self as h, HandlerResult};
 
 /// Read size when streaming a blob: large enough that each read amortises its
 /// blocking-pool hop, small enough to keep memory flat under many downloads.
-const READ_CHUNK: usize = 128 << 10;
+const READ_CHUNK: usize = 192 << 10;
 
 fn blob_unknown(digest: &Digest) -> RegistryError {
     RegistryError::new(ErrorCode::BlobUnknown, "blob unknown to registry")
