@@ -13,11 +13,12 @@ sudo_if_needed() {
 }
 
 packages=()
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/*/libclang*.so* >/dev/null 2>&1; then
+if command -v dpkg >/dev/null 2>&1; then
+  dpkg -s libclang-dev >/dev/null 2>&1 || packages+=(libclang-dev)
+elif ! ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1; then
   packages+=(libclang-dev)
 fi
 command -v c++ >/dev/null 2>&1 || packages+=(g++)
-command -v make >/dev/null 2>&1 || packages+=(make)
 if [ "$scope" = test ]; then
   command -v skopeo >/dev/null 2>&1 || packages+=(skopeo)
 fi
