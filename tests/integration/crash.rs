@@ -128,8 +128,22 @@ async fn acknowledged_writes_survive_sigkill() {
         .map(|id| tokio::spawn(writer(base.clone(), id, acked.clone())))
         .collect();
 
-    // Let writes pile up, then kill without warning while they are in flight.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Let acknowledged writes pile up (however slow the machine), then kill without
+    // warning while the writers still have requests in flight.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (blobs, manifests) = {
+            let acked = acked.lock().expect("lock");
+            (acked.blobs.len(), acked.manifests.len())
+        };
+        if (blobs >= 8 * WRITERS && manifests >= 4 * WRITERS)
+            || tokio::time::Instant::now() > deadline
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     child.start_kill().expect("SIGKILL");
     child.wait().await.expect("reaped");
     for writer in writers {
