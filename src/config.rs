@@ -25,6 +25,8 @@ pub struct RawConfig {
     pub max_manifest_bytes: Option<usize>,
     /// Seconds to let requests in flight finish after a shutdown signal.
     pub shutdown_grace_secs: Option<u64>,
+    /// Hours after which an unfinished upload session is ended and its data removed.
+    pub upload_max_age_hours: Option<u64>,
     /// Log settings.
     #[serde(default)]
     pub log: RawLog,
@@ -92,6 +94,8 @@ pub struct Config {
     pub max_manifest_bytes: usize,
     /// Grace period for requests in flight at shutdown.
     pub shutdown_grace: std::time::Duration,
+    /// Age after which an unfinished upload session is ended.
+    pub upload_max_age: std::time::Duration,
     /// Log format.
     pub log_format: LogFormat,
     /// Log filter.
@@ -190,6 +194,9 @@ impl RawConfig {
                 .unwrap_or(true),
             max_manifest_bytes,
             shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace_secs.unwrap_or(30)),
+            upload_max_age: std::time::Duration::from_secs(
+                self.upload_max_age_hours.unwrap_or(168) * 60 * 60,
+            ),
             log_format,
             log_level: overrides
                 .log_level
@@ -221,6 +228,7 @@ mod tests {
         let raw: RawConfig = toml::from_str(text).expect("example config is valid");
         assert!(raw.listen.is_some() && raw.root.is_some() && raw.referrers_api.is_some());
         assert!(raw.log.format.is_some() && raw.storage.block_cache_mib.is_some());
+        assert!(raw.upload_max_age_hours.is_some() && raw.shutdown_grace_secs.is_some());
         raw.resolve(Overrides::default()).expect("example resolves");
     }
 

@@ -159,7 +159,9 @@ async fn run(config: Config) -> Result<(), String> {
         "listening on http://{address}"
     );
 
+    let sweeper = tokio::spawn(expire_uploads(store.clone(), config.upload_max_age));
     cairn::serve(listener, registry, shutdown_signal(), config.shutdown_grace).await;
+    sweeper.abort();
     store
         .flush()
         .map_err(|e| format!("flushing metadata: {e}"))?;
@@ -167,6 +169,26 @@ async fn run(config: Config) -> Result<(), String> {
     drop(temp);
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Ends abandoned upload sessions older than `max_age`, once an hour.
+async fn expire_uploads(store: Store, max_age: std::time::Duration) {
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
+    loop {
+        hourly.tick().await;
+        let store = store.clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match tokio::task::spawn_blocking(move || store.expire_uploads(now, max_age.as_secs()))
+            .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(ended)) => tracing::info!(ended, "ended abandoned upload sessions"),
+            Ok(Err(err)) => tracing::error!(error = %err, "expiring upload sessions failed"),
+            Err(err) => tracing::error!(error = %err, "expiring upload sessions panicked"),
+        }
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

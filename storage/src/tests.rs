@@ -353,3 +353,31 @@ async fn deleting_a_manifest_removes_its_tags() {
         .expect("list")
         .is_none());
 }
+
+#[tokio::test]
+async fn old_upload_sessions_expire_with_their_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let app = repo("app");
+    let id = store.create_upload(&app).await.expect("session");
+    store
+        .append_upload(&app, &id, None, chunks(&[b"abandoned"]))
+        .await
+        .expect("append");
+
+    let day = 24 * 60 * 60;
+    assert_eq!(store.expire_uploads(unix_now(), day).expect("sweep"), 0);
+    assert_eq!(
+        store
+            .expire_uploads(unix_now() + 2 * day, day)
+            .expect("sweep"),
+        1
+    );
+    assert_eq!(store.upload_offset(&app, &id).await.expect("status"), None);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("uploads"))
+            .expect("dir")
+            .count(),
+        0
+    );
+}

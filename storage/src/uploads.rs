@@ -10,8 +10,8 @@
 //! once, by hashing the file received so far; a final digest of another algorithm is
 //! checked by hashing the file once at commit.
 //!
-//! Abandoned sessions are never expired yet: a periodic sweep that ends sessions older
-//! than a configured age would reclaim their files.
+//! Abandoned sessions are ended by [`Store::expire_uploads`], which the server runs
+//! periodically, so their files do not fill the disk.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -291,6 +291,28 @@ impl Store {
         self.inner.files.discard_upload(id)?;
         self.inner.sessions.forget(id);
         Ok(())
+    }
+
+    /// Ends every session started more than `max_age` seconds before `now` (seconds
+    /// since the Unix epoch), with its data; answers how many ended.
+    ///
+    /// Age counts from the session's start, not its last write: recording the time of
+    /// each append would spare a very slow upload that is still active.
+    pub fn expire_uploads(&self, now: u64, max_age: u64) -> Result<usize> {
+        let mut expired = Vec::new();
+        self.inner.meta.for_each(keys::UPLOADS, b"", |key, value| {
+            let record: SessionRecord = serde_json::from_slice(value)
+                .map_err(|err| Error::Corrupt(format!("upload record: {err}")))?;
+            let id = std::str::from_utf8(key).ok().and_then(|k| k.parse().ok());
+            if let (Some(id), true) = (id, now.saturating_sub(record.started_at) > max_age) {
+                expired.push(id);
+            }
+            Ok(())
+        })?;
+        for id in &expired {
+            self.end_session(id)?;
+        }
+        Ok(expired.len())
     }
 
     /// Deletes files under `uploads/` that belong to no session: leftovers of sessions
