@@ -61,7 +61,7 @@ pub(crate) async fn put(
     name: &RepositoryName,
     reference: &Reference,
     headers: &HeaderMap,
-    body: RequestBody,
+    body: &mut RequestBody,
 ) -> HandlerResult {
     let limit = registry.settings.max_manifest_bytes;
     let bytes = read_limited(body, limit).await?;
@@ -95,31 +95,20 @@ pub(crate) async fn put(
     h::finish(builder, h::empty())
 }
 
-/// Reads a whole manifest body of at most `limit` bytes.
-///
-/// A larger body is refused, but read on (and dropped) up to `DRAIN_FACTOR` times the
-/// limit, so a client still writing it gets the 413 instead of a broken connection.
-async fn read_limited(mut body: RequestBody, limit: usize) -> Result<bytes::Bytes, RegistryError> {
-    const DRAIN_FACTOR: usize = 4;
+/// Reads a whole manifest body of at most `limit` bytes; the rest of a larger one is
+/// left for the dispatcher to drain.
+async fn read_limited(body: &mut RequestBody, limit: usize) -> Result<bytes::Bytes, RegistryError> {
     let mut bytes = BytesMut::new();
-    let mut seen = 0;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|err| {
             RegistryError::new(ErrorCode::ManifestInvalid, format!("reading body: {err}"))
         })?;
-        let Some(data) = frame.data_ref() else {
-            continue;
-        };
-        seen += data.len();
-        if seen > limit.saturating_mul(DRAIN_FACTOR) {
-            break;
-        }
-        if seen <= limit {
+        if let Some(data) = frame.data_ref() {
+            if bytes.len() + data.len() > limit {
+                return Err(too_large(limit));
+            }
             bytes.extend_from_slice(data);
         }
-    }
-    if seen > limit {
-        return Err(too_large(limit));
     }
     Ok(bytes.freeze())
 }

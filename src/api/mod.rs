@@ -85,15 +85,17 @@ impl Registry {
         );
 
         async move {
-            let head = request.method() == Method::HEAD;
+            let (parts, mut body) = request.into_parts();
+            let head = parts.method == Method::HEAD;
             let outcome = match route {
-                Ok(route) => self.dispatch(route, request).await,
+                Ok(route) => self.dispatch(route, parts, &mut body).await,
                 Err(err) => Err(route_error(err)),
             };
             let mut response = match outcome {
                 Ok(response) => response,
                 Err(err) => {
                     log_error(&err);
+                    drain(&mut body).await;
                     h::error_response(&err, head)
                 }
             };
@@ -112,8 +114,12 @@ impl Registry {
     }
 
     /// Calls the handler of `route` for the request's method.
-    async fn dispatch(&self, route: Route, request: Request<RequestBody>) -> HandlerResult {
-        let (parts, body) = request.into_parts();
+    async fn dispatch(
+        &self,
+        route: Route,
+        parts: http::request::Parts,
+        body: &mut RequestBody,
+    ) -> HandlerResult {
         let query = h::query(&parts.uri);
         let method = &parts.method;
         let head = method == Method::HEAD;
@@ -166,6 +172,24 @@ impl Registry {
 /// `GET /v2/`: 200 with an empty JSON object; the version header is added to all.
 fn base() -> HandlerResult {
     h::json(StatusCode::OK, "application/json", b"{}".to_vec())
+}
+
+/// Reads and drops what is left of a refused request's body, up to a bound, so a client
+/// still sending it reads the error instead of a broken connection. Past the bound the
+/// connection closes, which caps the work an unwanted upload can cause.
+async fn drain(body: &mut RequestBody) {
+    const LIMIT: usize = 16 << 20;
+    const PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+    let read = async {
+        let mut seen = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, Bytes::len);
+            if seen > LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(PATIENCE, read).await;
 }
 
 /// The error for a path that is not a route or carries an invalid parameter.

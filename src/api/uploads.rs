@@ -61,7 +61,7 @@ pub(crate) async fn start(
     registry: &Registry,
     name: &RepositoryName,
     query: &BTreeMap<String, Vec<String>>,
-    body: RequestBody,
+    body: &mut RequestBody,
 ) -> HandlerResult {
     if let Some(mount) = h::first(query, "mount") {
         if let Some(response) = try_mount(registry, name, mount, h::first(query, "from")).await? {
@@ -136,7 +136,7 @@ pub(crate) async fn patch(
     name: &RepositoryName,
     id: &UploadId,
     headers: &HeaderMap,
-    body: RequestBody,
+    body: &mut RequestBody,
 ) -> HandlerResult {
     let range = match h::header_str(headers, header::CONTENT_RANGE) {
         Some(value) => Some(h::parse_content_range(value).ok_or_else(|| {
@@ -171,7 +171,7 @@ pub(crate) async fn finish(
     name: &RepositoryName,
     id: &UploadId,
     query: &BTreeMap<String, Vec<String>>,
-    body: RequestBody,
+    body: &mut RequestBody,
 ) -> HandlerResult {
     let digest = digest_query(query)?.ok_or_else(|| {
         RegistryError::new(

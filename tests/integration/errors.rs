@@ -91,3 +91,33 @@ async fn upload_put_without_digest_is_refused() {
     assert_eq!(response.status(), 400);
     assert_eq!(error_code(response).await, "DIGEST_INVALID");
 }
+
+#[tokio::test]
+async fn a_refused_upload_is_read_to_the_end_so_the_client_sees_the_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let registry = TestRegistry::start().await;
+    let body = vec![7u8; 6 << 20];
+    let path = "/v2/app/blobs/uploads/0123456789abcdef0123456789abcdef?digest=sha256:\
+                e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(registry.addr).await?;
+        let head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
+            registry.addr,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await?;
+        // A client that writes the whole body before it reads the answer.
+        stream.write_all(&body).await?;
+        let mut answer = vec![0; 512];
+        let n = stream.read(&mut answer).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&answer[..n]).into_owned())
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(20), exchange)
+        .await
+        .expect("no deadlock")
+        .expect("the whole body was accepted and an answer came back");
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(answer.contains("BLOB_UPLOAD_UNKNOWN"), "{answer}");
+}
