@@ -177,12 +177,7 @@ async fn expire_uploads(store: Store, max_age: std::time::Duration) {
     loop {
         hourly.tick().await;
         let store = store.clone();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        match tokio::task::spawn_blocking(move || store.expire_uploads(now, max_age.as_secs()))
-            .await
-        {
+        match tokio::task::spawn_blocking(move || store.expire_uploads(max_age)).await {
             Ok(Ok(0)) => {}
             Ok(Ok(ended)) => tracing::info!(ended, "ended abandoned upload sessions"),
             Ok(Err(err)) => tracing::error!(error = %err, "expiring upload sessions failed"),

@@ -63,7 +63,7 @@ impl Meta {
         // column family, which costs more in thread start-up than the few files take.
         db_options.set_max_file_opening_threads(1);
         // RocksDB's own LOG gets warnings only: at info it writes every option of every
-        // column family on each open, which is most of the time a start takes.
+        // column family on each open and statistics every few minutes.
         db_options.set_log_level(rocksdb::LogLevel::Warn);
         db_options.set_stats_dump_period_sec(0);
         db_options.set_keep_log_file_num(2);

@@ -366,10 +366,10 @@ async fn old_upload_sessions_expire_with_their_data() {
         .expect("append");
 
     let day = 24 * 60 * 60;
-    assert_eq!(store.expire_uploads(unix_now(), day).expect("sweep"), 0);
+    assert_eq!(store.expire_uploads_at(unix_now(), day).expect("sweep"), 0);
     assert_eq!(
         store
-            .expire_uploads(unix_now() + 2 * day, day)
+            .expire_uploads_at(unix_now() + 2 * day, day)
             .expect("sweep"),
         1
     );

@@ -39,6 +39,13 @@ struct SessionRecord {
     started_at: u64,
 }
 
+impl SessionRecord {
+    fn decode(value: &[u8]) -> Result<SessionRecord> {
+        serde_json::from_slice(value)
+            .map_err(|err| Error::Corrupt(format!("upload session record: {err}")))
+    }
+}
+
 /// The in-memory part of a session, guarded so that appends to one session are ordered.
 struct SessionState {
     hasher: DigestHasher,
@@ -85,9 +92,7 @@ impl Appender {
         self.state.hashed = self.offset;
         Ok(self)
     }
-}
 
-impl Appender {
     /// Cuts the file back to `offset`, dropping a refused chunk; the hash state is reset
     /// so the next append rebuilds it from what remains.
     fn roll_back(mut self, offset: u64) -> Result<()> {
@@ -141,9 +146,7 @@ impl Store {
         let Some(value) = self.inner.meta.get(keys::UPLOADS, &keys::upload(id))? else {
             return Ok(false);
         };
-        let record: SessionRecord = serde_json::from_slice(&value)
-            .map_err(|err| Error::Corrupt(format!("upload record {id}: {err}")))?;
-        Ok(record.repository == repo.as_str())
+        Ok(SessionRecord::decode(&value)?.repository == repo.as_str())
     }
 
     /// Appends `body` to session `id`. A chunk of a chunked upload names its `range`
@@ -293,16 +296,20 @@ impl Store {
         Ok(())
     }
 
-    /// Ends every session started more than `max_age` seconds before `now` (seconds
-    /// since the Unix epoch), with its data; answers how many ended.
+    /// Ends every session started more than `max_age` ago, with its data; answers how
+    /// many ended.
     ///
     /// Age counts from the session's start, not its last write: recording the time of
     /// each append would spare a very slow upload that is still active.
-    pub fn expire_uploads(&self, now: u64, max_age: u64) -> Result<usize> {
+    pub fn expire_uploads(&self, max_age: std::time::Duration) -> Result<usize> {
+        self.expire_uploads_at(crate::unix_now(), max_age.as_secs())
+    }
+
+    /// [`Store::expire_uploads`] as seen at `now` (seconds since the Unix epoch).
+    pub(crate) fn expire_uploads_at(&self, now: u64, max_age: u64) -> Result<usize> {
         let mut expired = Vec::new();
         self.inner.meta.for_each(keys::UPLOADS, b"", |key, value| {
-            let record: SessionRecord = serde_json::from_slice(value)
-                .map_err(|err| Error::Corrupt(format!("upload record: {err}")))?;
+            let record = SessionRecord::decode(value)?;
             let id = std::str::from_utf8(key).ok().and_then(|k| k.parse().ok());
             if let (Some(id), true) = (id, now.saturating_sub(record.started_at) > max_age) {
                 expired.push(id);
